@@ -372,7 +372,7 @@ class HeteroscedasticConfig(NoiseConfig):
 
     ratio: float = 0.5
     params: str = "meanvar"
-    values: list[list[float]] = field(default_factory=lambda: [[0.05, 0.001], [2.0, 1.0]])
+    values: list[Any] = field(default_factory=lambda: [[0.05, 0.001], [2.0, 1.0]])
     average_variance: Optional[float] = None
     scale: Optional[float] = None
     threshold: Optional[float] = None
@@ -383,8 +383,10 @@ class HeteroscedasticConfig(NoiseConfig):
     def validate(self, key: str) -> None:
         super().validate(key)
         check_choice(f"{key}.params", self.params, self.allowed_params)
-        shape_ok = 1 <= len(self.values) <= 2 and all(len(pair) == 2 for pair in self.values)
-        require(shape_ok, f"{key}.values", [list(v) for v in self.values],
+        is_pair = lambda v: isinstance(v, (list, tuple)) and len(v) == 2 and all(  # noqa: E731
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+        shape_ok = 1 <= len(self.values) <= 2 and all(is_pair(pair) for pair in self.values)
+        require(shape_ok, f"{key}.values", self.values,
                 "Give one or two pairs, one per distribution, e.g. [[0.1,0.01],[2,1]].")
         check_positive(f"{key}.average_variance", self.average_variance, allow_none=True)
         if self.scale is not None:
@@ -505,11 +507,19 @@ class ResidualDetectorConfig(DetectorConfig):
 @schema("detector", "forgetting")
 @dataclass
 class ForgettingDetectorConfig(DetectorConfig):
+    """``score=events``: Toneva's forgetting-event count; ``misclassified``: share of presentations
+    misclassified.  Never-learned samples score highest under both."""
+
     name: str = "forgetting"
+    score: str = "misclassified"
     threshold: str = "fixed"
-    value: Optional[float] = 1.0
+    value: Optional[float] = 0.6
     task: ClassVar[str] = "classification"
     needs_history: ClassVar[bool] = True
+
+    def validate(self, key: str) -> None:
+        super().validate(key)
+        check_choice(f"{key}.score", self.score, ("events", "misclassified"))
 
 
 @schema("detector", "small_loss")
@@ -523,6 +533,8 @@ class SmallLossDetectorConfig(DetectorConfig):
 @dataclass
 class AumDetectorConfig(DetectorConfig):
     name: str = "aum"
+    threshold: str = "fixed"
+    value: Optional[float] = 0.0
     task: ClassVar[str] = "classification"
     needs_history: ClassVar[bool] = True
 

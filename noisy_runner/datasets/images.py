@@ -16,12 +16,18 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def decode_images(paths: list[Path], size: int, grayscale: bool) -> Tensor:
-    """Decode, resize to ``size`` x ``size`` and stack as uint8 (N, C, H, W), once per run."""
-    from torchvision.io import ImageReadMode, decode_image
-    from torchvision.transforms.v2.functional import resize
+    """Decode with Pillow, resize to ``size`` x ``size`` and stack as uint8 (N, C, H, W), once per run."""
+    import numpy as np
+    from PIL import Image
 
-    mode = ImageReadMode.GRAY if grayscale else ImageReadMode.RGB
-    return torch.stack([resize(decode_image(str(p), mode=mode), [size, size], antialias=True) for p in paths])
+    mode = "L" if grayscale else "RGB"
+
+    def load(path: Path) -> np.ndarray:
+        with Image.open(path) as image:
+            return np.asarray(image.convert(mode).resize((size, size), Image.Resampling.BILINEAR))
+
+    pixels = torch.from_numpy(np.stack([load(p) for p in paths]))
+    return pixels[:, None] if grayscale else pixels.permute(0, 3, 1, 2)
 
 
 def utkface_age(path: Path) -> int | None:

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from noisy_runner.config import DetectorConfig
+from noisy_runner.config import DetectorConfig, ForgettingDetectorConfig
 from noisy_runner.detectors.base import DETECTORS, Detection, DetectionContext
 from noisy_runner.detectors.rules import flag
 
@@ -27,6 +27,16 @@ def forgetting_scores(correct: Tensor) -> Tensor:
     return torch.where(correct.any(dim=0), scores, torch.full_like(scores, epochs + 1.0))
 
 
+def misclassified_share(correct: Tensor) -> Tensor:
+    """Share of presentations at which a sample was misclassified (never learned: 1.0).
+
+    Late-memorised noisy labels have few forgetting events but are misclassified for most of
+    training; on mnist-10k with an MLP this separates 1 % and 20 % flipped labels far better
+    than the event count (see README, detectors).
+    """
+    return (~correct.bool()).float().mean(dim=0)
+
+
 def history_detection(scores: Tensor, cfg: Any, ctx: DetectionContext) -> Detection:
     train = ctx.bundle.train
     flags = flag(scores, cfg)
@@ -35,8 +45,10 @@ def history_detection(scores: Tensor, cfg: Any, ctx: DetectionContext) -> Detect
 
 
 @DETECTORS.register("forgetting")
-def detect_forgetting(cfg: DetectorConfig, ctx: DetectionContext) -> Detection:
-    return history_detection(forgetting_scores(ctx.history.correct), cfg, ctx)
+def detect_forgetting(cfg: ForgettingDetectorConfig, ctx: DetectionContext) -> Detection:
+    """Scores from correctness at every presentation; flags by ``cfg.threshold`` (default: share > 0.6)."""
+    score = forgetting_scores if cfg.score == "events" else misclassified_share
+    return history_detection(score(ctx.history.correct), cfg, ctx)
 
 
 @DETECTORS.register("small_loss")
