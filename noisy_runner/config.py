@@ -494,6 +494,7 @@ class NoDetectorConfig(DetectorConfig):
 @dataclass
 class ResidualDetectorConfig(DetectorConfig):
     name: str = "residual"
+    k: float = 6.0
     loss: str = "cauchy"
     scale: float = 1.0
     task: ClassVar[str] = "regression"

@@ -6,6 +6,7 @@ the per-sample history are accumulated on the device and read once per epoch.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
@@ -16,7 +17,7 @@ from torch import Tensor, nn
 from noisy_runner.config import TrainConfig
 from noisy_runner.data import Batch, Split
 from noisy_runner.device import Runtime
-from noisy_runner.losses import LossFn, per_sample_loss, squared_error
+from noisy_runner.losses import LossFn, per_sample_loss
 from noisy_runner.noise.base import BatchTransform
 
 
@@ -186,7 +187,7 @@ class Trainer:
         if device.type == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
-        if not torch.isfinite(torch.tensor(train_loss)):
+        if not math.isfinite(train_loss):
             raise Diverged(f"training loss became {train_loss} in epoch {self.epoch + 1}")
         metrics = {"train_loss": train_loss, "seconds": seconds, "lr": self.optimizer.param_groups[0]["lr"]}
         if self.task == "classification":
@@ -231,10 +232,3 @@ class Trainer:
             self.history = History(**state["history"])
 
 
-def residuals(model: nn.Module, split: Split, runtime: Runtime, batch_size: int) -> Tensor:
-    """Squared residuals per label entry against the *observed* labels ``split.y``."""
-    return (predict(model, split.x, runtime, batch_size) - split.y).pow(2)
-
-
-__all__ = ["Trainer", "History", "Diverged", "Interrupted", "predict", "evaluate", "loss_on", "residuals",
-           "squared_error"]

@@ -17,6 +17,13 @@ def mad_threshold(scores: Tensor, k: float) -> float:
     return float(median + k * mad)
 
 
+def robust_outliers(residual: Tensor, k: float) -> Tensor:
+    """|r - median| > k * sigma_MAD, per column of ``residual`` (one scale per output dimension)."""
+    median = residual.median(dim=0, keepdim=True).values
+    sigma = (residual - median).abs().median(dim=0, keepdim=True).values * MAD_TO_SIGMA
+    return (residual - median).abs() > k * sigma
+
+
 def quantile_threshold(scores: Tensor, fraction: float) -> float:
     """The score above which the top ``fraction`` of items lie."""
     if fraction <= 0:

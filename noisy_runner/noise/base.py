@@ -37,6 +37,10 @@ class NoiseRecord:
 
     def merge(self, other: "NoiseRecord") -> "NoiseRecord":
         """Both records' corruptions; per sample when one is per entry and the other is not."""
+        if not bool(other.corrupted.any()):
+            return self
+        if not bool(self.corrupted.any()):
+            return other
         if other.corrupted.shape == self.corrupted.shape:
             return NoiseRecord(self.corrupted | other.corrupted)
         return NoiseRecord(self.per_sample() | other.per_sample())
