@@ -120,6 +120,9 @@ def output_dir(s: RootConfig, run_dir: Path, config: dict[str, Any]) -> Path:
     """
     if is_resumable(run_dir):
         return run_dir
+    if (run_dir / SUMMARY).exists():
+        raise ConfigError("hydra.run.dir", str(run_dir), "That directory holds a finished run, which is never "
+                          "overwritten; choose a new directory (or leave hydra.run.dir at its default).")
     if isinstance(s.resume, str):
         target = Path(s.resume)
         if not is_resumable(target):
