@@ -55,7 +55,7 @@ def read_run(run_dir: Path) -> dict:
         elif kind == "history":
             row = {(i.key or "/".join(i.nested_key)): json.loads(i.value_json) for i in record.history.item}
             out["history"].append(row)
-            out["tables"] += [k for k, v in row.items() if isinstance(v, dict) and v.get("_type") == "table-file"]
+            out["tables"] += [k[: -len("/_type")] for k, v in row.items() if k.endswith("/_type") and v == "table-file"]
         elif kind == "summary":
             out["summary"] |= {(i.key or "/".join(i.nested_key)): json.loads(i.value_json) for i in record.summary.update}
     return out
