@@ -11,31 +11,36 @@ from noisy_runner.config import PixelNoiseConfig
 from noisy_runner.data import Split
 from noisy_runner.noise.base import NOISES, BatchTransform, Noise
 
-POOL_SIZE = 1 << 20
+LEVELS = 1 << 16  # one 16-bit uniform per pixel decides both "replace?" and "with which value"
 
 
-def pixel_pool(train: Split, generator: torch.Generator | None = None) -> Tensor:
-    """Up to 2^20 pixel values sampled from the clean training inputs.
+def quantile_table(train: Split, ratio: float, max_pool: int = 1 << 22) -> tuple[Tensor, int]:
+    """(table, cut): ``table[k]`` for ``k < cut`` is the training-pixel quantile at (k + 0.5) / cut.
 
-    Drawing uniformly from this pool is drawing from the training set's pixel-value histogram,
-    with no binning and no per-sample Python.
+    With u uniform on 0..65535, a pixel is replaced when u < cut = round(ratio * 65536); given
+    that, u is uniform on 0..cut-1, so ``table[u]`` is an inverse-CDF draw from the training
+    set's pixel-value histogram.  One random number per pixel, no per-sample Python.
     """
     values = train.x.flatten()
-    if values.numel() <= POOL_SIZE:
-        return values.clone()
-    rows = torch.randint(values.numel(), (POOL_SIZE,), generator=generator, device="cpu").to(values.device)
-    return values[rows]
+    if values.numel() > max_pool:
+        step = values.numel() // max_pool
+        values = values[::step]
+    ordered = values.sort().values
+    cut = max(1, round(ratio * LEVELS))
+    ranks = ((torch.arange(cut, device=ordered.device) + 0.5) / cut * ordered.numel()).long()
+    table = torch.zeros(LEVELS, dtype=train.x.dtype, device=ordered.device)
+    table[:cut] = ordered[ranks.clamp_(max=ordered.numel() - 1)]
+    return table, cut
 
 
 def pixel_noise(cfg: PixelNoiseConfig):
     def transform_for(train: Split) -> BatchTransform:
-        pool = pixel_pool(train)
-        ratio = cfg.ratio
+        table, cut = quantile_table(train, cfg.ratio)
 
         def transform(x: Tensor, generator: torch.Generator) -> Tensor:
-            replace = torch.rand(x.shape, generator=generator, device=x.device) < ratio
-            drawn = pool[torch.randint(pool.numel(), x.shape, generator=generator, device=x.device)]
-            return torch.where(replace, drawn.to(x.dtype), x)
+            bits = torch.empty(x.shape, dtype=torch.int32, device=x.device).random_(generator=generator)
+            u = (bits & (LEVELS - 1)).long()
+            return torch.where(u < cut, torch.take(table, u).to(x.dtype), x)
 
         return transform
 
