@@ -514,7 +514,7 @@ class ForgettingDetectorConfig(DetectorConfig):
     name: str = "forgetting"
     score: str = "misclassified"
     threshold: str = "fixed"
-    value: Optional[float] = 0.6
+    value: Optional[float] = 0.7
     task: ClassVar[str] = "classification"
     needs_history: ClassVar[bool] = True
 

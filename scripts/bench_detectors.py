@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=15)
     args = parser.parse_args()
     common = ["dataset=mnist", f"dataset.root={args.root}", "model.hidden_sizes=[128,128]", "loss=ce",
-              f"train.epochs={args.epochs}"]
+              f"train.epochs={args.epochs}", "train.weight_decay=0.0005"]
     print(f"{'noise':>6} {'detector':<11} {'flagged':>7} {'true':>5} {'prec':>6} {'recall':>6} {'F1':>6} "
           f"{'AUROC':>6} {'seconds':>8}")
     for ratio in args.ratios:

@@ -46,7 +46,7 @@ def history_detection(scores: Tensor, cfg: Any, ctx: DetectionContext) -> Detect
 
 @DETECTORS.register("forgetting")
 def detect_forgetting(cfg: ForgettingDetectorConfig, ctx: DetectionContext) -> Detection:
-    """Scores from correctness at every presentation; flags by ``cfg.threshold`` (default: share > 0.6)."""
+    """Scores from correctness at every presentation; flags by ``cfg.threshold`` (default: share >= 0.7)."""
     score = forgetting_scores if cfg.score == "events" else misclassified_share
     return history_detection(score(ctx.history.correct), cfg, ctx)
 
