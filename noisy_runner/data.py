@@ -41,7 +41,10 @@ class Split:
                      variance=pick(self.variance), mask=pick(self.mask))
 
     def to(self, device: torch.device) -> "Split":
-        move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
+        """Copy to ``device`` once; host tensors are pinned first so CUDA copies are asynchronous."""
+        pin = device.type == "cuda"
+        move = lambda t: None if t is None else (t.pin_memory() if pin and t.device.type == "cpu" else t).to(  # noqa: E731
+            device, non_blocking=True)
         return Split(x=move(self.x), y=move(self.y), y_true=move(self.y_true), index=move(self.index),
                      variance=move(self.variance), mask=move(self.mask))
 

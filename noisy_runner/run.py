@@ -138,7 +138,8 @@ def output_dir(s: RootConfig, run_dir: Path, config: dict[str, Any]) -> Path:
 
 def latest_matching_run(run_dir: Path, config: dict[str, Any]) -> Optional[Path]:
     wanted = {k: v for k, v in config.items() if k != "resume"}
-    candidates = sorted(run_dir.parents[1].glob(f"*/*/{CONFIG}"), key=lambda p: p.stat().st_mtime, reverse=True)
+    root = run_dir.parents[1] if len(run_dir.parents) > 2 else run_dir.parent  # outputs/<date>/<time>
+    candidates = sorted(root.glob(f"*/*/{CONFIG}"), key=lambda p: p.stat().st_mtime, reverse=True)
     for path in candidates:
         saved = OmegaConf.to_container(OmegaConf.load(path))
         if path.parent != run_dir and is_resumable(path.parent) and \
@@ -211,6 +212,20 @@ def detect(s: RootConfig, ctx, run_dir: Path, logger) -> dict[str, Any]:
     return results
 
 
+def after_training(s: RootConfig, out: Path, trainer, bundle, record, runtime, transforms, logger) -> dict[str, Any]:
+    """Error on the corrupted labels' true values, the detector (and retrain), the final weights."""
+    from noisy_runner.detectors import DetectionContext
+
+    results = corrupted_entry_error(trainer.model, bundle, record, runtime, s.train.eval_batch_size)
+    if s.detector.name != "none":
+        ctx = DetectionContext(model=trainer.model, history=trainer.history, bundle=bundle, record=record,
+                               runtime=runtime, settings=s,
+                               train_fresh=fresh_trainer_factory(s, bundle, runtime, transforms))
+        results |= detect(s, ctx, out, logger)
+    save_checkpoint(out / "model.pt", trainer.model.state_dict())
+    return results
+
+
 def fresh_trainer_factory(s: RootConfig, bundle, runtime, transforms):
     """``train_fresh`` for detectors: a new model trained with the run's settings, quietly."""
     import torch
@@ -256,7 +271,6 @@ def execute(s: RootConfig, config: dict[str, Any], out: Path, runtime, bundle, n
     import torch
     from tqdm.auto import tqdm
 
-    from noisy_runner.detectors import DetectionContext
     from noisy_runner.loggers import build_logger
     from noisy_runner.losses import LOSSES
     from noisy_runner.models import MODELS
@@ -307,11 +321,13 @@ def execute(s: RootConfig, config: dict[str, Any], out: Path, runtime, bundle, n
         trainer.should_stop = stop
         try:
             trainer.fit(on_epoch)
+            bar.close()
+            summary |= after_training(s, out, trainer, bundle, record, runtime, transforms, logger)
         except Diverged as exc:
             status, error = "diverged", str(exc)
         except Interrupted as exc:
             status, error = "interrupted", str(exc)
-        except Exception as exc:  # recorded, then re-raised by the caller's policy
+        except Exception as exc:  # recorded in summary.json; the exit status says it too
             status, error = "failed", f"{type(exc).__name__}: {exc}"
             log.error("run failed:\n%s", traceback.format_exc())
         finally:
@@ -321,14 +337,6 @@ def execute(s: RootConfig, config: dict[str, Any], out: Path, runtime, bundle, n
         summary |= {"status": status, "epochs_completed": trainer.epoch} | final
         if error:
             summary["error"] = error
-        if status == "completed":
-            summary |= corrupted_entry_error(model, bundle, record, runtime, s.train.eval_batch_size)
-            if s.detector.name != "none":
-                ctx = DetectionContext(model=model, history=trainer.history, bundle=bundle, record=record,
-                                       runtime=runtime, settings=s,
-                                       train_fresh=fresh_trainer_factory(s, bundle, runtime, transforms))
-                summary |= detect(s, ctx, out, logger)
-            save_checkpoint(out / "model.pt", model.state_dict())
         summary["seconds"] = time.time() - started + (previous.get("seconds") or 0.0 if resumed else 0.0)
         write_json(out / SUMMARY, summary)
         logger.log_summary(summary)

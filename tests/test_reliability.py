@@ -95,3 +95,25 @@ def test_completed_run_is_never_overwritten(tmp_path):
     assert third.returncode == 2 and "never overwritten" in third.stderr
     assert (tmp_path / "run" / "summary.json").read_text() == before
     assert len((tmp_path / "run" / "metrics.csv").read_text().splitlines()) == 3
+
+
+def test_preemption_signal_is_held_until_state_is_saved_then_passed_to_submitit():
+    """SIGUSR2 (submitit's timeout/preemption signal) stops training; the run saves its state and
+    only then lets the previous handler (submitit's requeue) act."""
+    from noisy_runner.run import stop_on_signals
+
+    seen = []
+    previous = signal.signal(signal.SIGUSR2, lambda signum, frame: seen.append(signum))
+    try:
+        with stop_on_signals() as stop:
+            assert not stop()
+            os.kill(os.getpid(), signal.SIGUSR2)
+            time.sleep(0.05)
+            assert stop() and seen == []  # held: the run checkpoints first
+            stop.pass_on()
+            assert seen == [signal.SIGUSR2]
+        os.kill(os.getpid(), signal.SIGUSR2)
+        time.sleep(0.05)
+        assert seen == [signal.SIGUSR2, signal.SIGUSR2]  # the previous handler is back in place
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
