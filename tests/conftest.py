@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip  # noqa: F401  (fixtures write uncompressed IDX, as torchvision reads both)
 import os
 import pickle
 import struct

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 
@@ -47,3 +48,19 @@ def test_failed_slurm_job_is_reported_failed(tmp_path):
     assert result.returncode == 1
     statuses = {r["job"]: r["status"] for r in csv.DictReader(open(tmp_path / "sweep_summary.csv"))}
     assert statuses == {"0": "completed", "1": "diverged"}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("NOISY_RUNNER_SLOW_TESTS") != "1",
+                    reason="takes ~5 min (SLURM's requeue delay); set NOISY_RUNNER_SLOW_TESTS=1")
+def test_timed_out_job_is_requeued_and_resumes_from_its_checkpoint(tmp_path):
+    """SLURM sends SIGUSR2 80 s before the 2-minute limit: the run checkpoints, says 'interrupted',
+    submitit requeues it, and the requeued job resumes in the same directory and completes."""
+    result = cli("-m", "launcher=slurm", "hydra.launcher.cpus_per_task=2", "hydra.launcher.mem_gb=2",
+                 "hydra.launcher.timeout_min=2", "hydra.launcher.signal_delay_s=80", "hydra.launcher.max_num_timeout=4",
+                 "dataset.train_size=20000", "train.epochs=150", "train.progress=false",
+                 f"hydra.sweep.dir={tmp_path}", timeout=900)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "0" / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["resumed"] is True and summary["epochs_completed"] == 150
+    assert "resuming" in (tmp_path / "0" / "noisy_runner.log").read_text()
