@@ -215,6 +215,7 @@ def detect(s: RootConfig, ctx, run_dir: Path, logger) -> dict[str, Any]:
 def after_training(s: RootConfig, out: Path, trainer, bundle, record, runtime, transforms, logger) -> dict[str, Any]:
     """Error on the corrupted labels' true values, the detector (and retrain), the final weights."""
     from noisy_runner.detectors import DetectionContext
+    from noisy_runner.train import unwrap
 
     results = corrupted_entry_error(trainer.model, bundle, record, runtime, s.train.eval_batch_size)
     if s.detector.name != "none":
@@ -222,7 +223,7 @@ def after_training(s: RootConfig, out: Path, trainer, bundle, record, runtime, t
                                runtime=runtime, settings=s,
                                train_fresh=fresh_trainer_factory(s, bundle, runtime, transforms))
         results |= detect(s, ctx, out, logger)
-    save_checkpoint(out / "model.pt", trainer.model.state_dict())
+    save_checkpoint(out / "model.pt", unwrap(trainer.model).state_dict())
     return results
 
 

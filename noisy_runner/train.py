@@ -71,6 +71,11 @@ class EpochSums:
     guesses: Optional[Tensor]
 
 
+def unwrap(model: nn.Module) -> nn.Module:
+    """The module behind ``torch.compile``, so saved weights load into a plain model."""
+    return getattr(model, "_orig_mod", model)
+
+
 def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     """SGD or Adam, with torch's fused kernels (one call for all parameters) where available."""
     kind = torch.optim.SGD if cfg.optimizer == "sgd" else torch.optim.Adam
@@ -216,7 +221,7 @@ class Trainer:
 
     # ----------------------------------------------------------------- resume
     def state_dict(self) -> dict[str, Any]:
-        state = {"epoch": self.epoch, "rows": list(self.rows), "model": self.model.state_dict(),
+        state = {"epoch": self.epoch, "rows": list(self.rows), "model": unwrap(self.model).state_dict(),
                  "optimizer": self.optimizer.state_dict(),
                  "scaler": None if self.scaler is None else self.scaler.state_dict(),
                  "generator": self.generator.get_state(), "torch_rng": torch.get_rng_state(),
@@ -229,7 +234,7 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.epoch, self.rows = state["epoch"], list(state["rows"])
-        self.model.load_state_dict(state["model"])
+        unwrap(self.model).load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scaler is not None and state["scaler"] is not None:
             self.scaler.load_state_dict(state["scaler"])

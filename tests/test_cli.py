@@ -95,3 +95,17 @@ def test_pixel_noise_combined_with_label_noise(tmp_path, mnist_root):
     summary = run(tmp_path, "dataset=mnist", f"dataset.root={mnist_root}", "loss=ce", "noise=symmetric",
                   "noise@input_noise=pixel", "input_noise.ratio=0.5", "train.epochs=2")
     assert summary["status"] == "completed" and summary["noise_fraction"] > 0
+
+
+@pytest.mark.parametrize("preset", sorted(p.stem for p in (REPO / "conf" / "experiment").glob("*.yaml")))
+def test_every_experiment_preset_composes_and_validates(preset):
+    settings = to_settings(make_cfg(f"+experiment={preset}"))
+    assert settings.train.epochs > 0
+
+
+def test_cifar_autoencoder_preset_holds_out_named_classes(tmp_path, cifar_root):
+    summary = run(tmp_path, "+experiment=autoencoder_cifar", f"dataset.root={cifar_root}", "train.epochs=1",
+                  "detector.epochs=2")
+    assert summary["status"] == "completed"
+    assert summary["detection_true"] == 24  # the 8 held-out classes of the 30 test images
+    assert summary["train_size"] == 18  # cats and dogs: 20 of the 100 training images, 10 % to validation
