@@ -245,6 +245,7 @@ class Trainer:
         if "cuda_rng" in state and self.runtime.device.type == "cuda":
             torch.cuda.set_rng_state(state["cuda_rng"])
         if self.history is not None and state["history"] is not None:
-            self.history = History(**state["history"])
+            device = self.runtime.device
+            self.history = History(**{k: None if v is None else v.to(device) for k, v in state["history"].items()})
 
 

@@ -117,3 +117,41 @@ def test_preemption_signal_is_held_until_state_is_saved_then_passed_to_submitit(
         assert seen == [signal.SIGUSR2, signal.SIGUSR2]  # the previous handler is back in place
     finally:
         signal.signal(signal.SIGUSR2, previous)
+
+
+def test_trainer_state_round_trip_resumes_exactly_with_history_and_pixel_noise():
+    """Two epochs, save, restore into a fresh trainer, two more == four epochs straight."""
+    import torch
+
+    from noisy_runner.config import CeConfig, DeviceConfig, MlpConfig, PixelNoiseConfig, TrainConfig
+    from noisy_runner.data import Split
+    from noisy_runner.device import resolve_runtime
+    from noisy_runner.losses import LOSSES
+    from noisy_runner.models import MODELS
+    from noisy_runner.noise import NOISES
+    from noisy_runner.train import Trainer
+
+    runtime = resolve_runtime(DeviceConfig(name="cpu"))
+    data = Split.from_tensors(torch.randn(300, 1, 6, 6, generator=torch.Generator().manual_seed(0)),
+                              torch.arange(300) % 3)
+    pixel = NOISES.build(PixelNoiseConfig(ratio=0.2), 3).input_transform(data)
+
+    def trainer() -> Trainer:
+        torch.manual_seed(0)
+        model = MODELS.build(MlpConfig(hidden_sizes=[16], dropout=0.2), (1, 6, 6), 3)
+        return Trainer(model=model, loss_fn=LOSSES.build(CeConfig(), data), train=data,
+                       cfg=TrainConfig(epochs=4, batch_size=32, scheduler="cosine", progress=False), runtime=runtime,
+                       task="classification", seed=0, transforms=[pixel], record_history=True)
+
+    straight = trainer()
+    straight.fit()
+    first = trainer()
+    first.run_epoch(), first.run_epoch()
+    state = first.state_dict()
+    second = trainer()
+    second.load_state_dict(state)
+    second.fit()
+    for a, b in zip(straight.model.state_dict().values(), second.model.state_dict().values()):
+        assert torch.equal(a, b)
+    assert torch.equal(straight.history.correct, second.history.correct)
+    assert torch.equal(straight.history.loss, second.history.loss)
