@@ -132,7 +132,7 @@ def output_dir(s: RootConfig, run_dir: Path, config: dict[str, Any]) -> Path:
         match = latest_matching_run(run_dir, config)
         if match is not None:
             return match
-        log.warning("resume=true: no unfinished run with this config under %s; starting fresh.", run_dir.parents[1])
+        log.warning("resume=true: no unfinished run with this config next to %s; starting fresh.", run_dir)
     return run_dir
 
 
