@@ -302,7 +302,7 @@ def execute(s: RootConfig, config: dict[str, Any], out: Path, runtime, bundle, n
     else:
         save_checkpoint(out / CHECKPOINT, trainer.state_dict())
 
-    bar = tqdm(total=s.train.epochs, initial=trainer.epoch, desc="epochs", disable=not s.train.progress,
+    bar = tqdm(total=s.train.epochs, initial=trainer.epoch, desc="epochs", disable=None if s.train.progress else True,  # None: off when not a terminal
                file=sys.stderr, dynamic_ncols=True)
 
     def on_epoch(t: Trainer, metrics: dict[str, float]) -> None:
