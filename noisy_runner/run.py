@@ -302,7 +302,8 @@ def execute(s: RootConfig, config: dict[str, Any], out: Path, runtime, bundle, n
     else:
         save_checkpoint(out / CHECKPOINT, trainer.state_dict())
 
-    bar = tqdm(total=s.train.epochs, initial=trainer.epoch, desc="epochs", disable=None if s.train.progress else True,  # None: off when not a terminal
+    # disable=None: tqdm shows the bar only when stderr is a terminal (clean SLURM and joblib logs)
+    bar = tqdm(total=s.train.epochs, initial=trainer.epoch, desc="epochs", disable=None if s.train.progress else True,
                file=sys.stderr, dynamic_ncols=True)
 
     def on_epoch(t: Trainer, metrics: dict[str, float]) -> None:
