@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import torch
@@ -86,7 +86,6 @@ class DataBundle:
     label_std: Optional[Tensor] = None
     class_names: tuple[str, ...] = ()
     ood: Optional[Split] = None
-    extras: dict = field(default_factory=dict)
 
     @property
     def is_image(self) -> bool:

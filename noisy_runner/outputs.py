@@ -17,7 +17,6 @@ CHECKPOINT = "checkpoint.pt"
 SUMMARY = "summary.json"
 METRICS = "metrics.csv"
 CONFIG = "config.yaml"
-FINAL_STATUSES = ("completed", "failed", "diverged", "interrupted")
 
 
 def atomic_write(path: Path, write) -> None:
