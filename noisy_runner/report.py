@@ -62,10 +62,9 @@ def default_metrics(frame: pd.DataFrame) -> list[str]:
 
 def aggregate(frame: pd.DataFrame, metrics: Sequence[str], settings: Sequence[str]) -> pd.DataFrame:
     """Mean and standard deviation over seeds of each metric, per setting."""
-    completed = frame[frame.get("status", "completed") == "completed"]
     if not settings:
-        return completed[list(metrics)].agg(["mean", "std", "count"]).T
-    grouped = completed.groupby(list(settings), dropna=False)[list(metrics)]
+        return frame[list(metrics)].agg(["mean", "std", "count"]).T
+    grouped = frame.groupby(list(settings), dropna=False)[list(metrics)]
     return grouped.agg(["mean", "std", "count"])
 
 
@@ -75,9 +74,8 @@ def plot(frame: pd.DataFrame, metrics: Sequence[str], x: str, lines: Sequence[st
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    completed = frame[frame.get("status", "completed") == "completed"]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4.2), squeeze=False)
-    groups = completed.groupby(list(lines), dropna=False) if lines else [((), completed)]
+    groups = frame.groupby(list(lines), dropna=False) if lines else [((), frame)]
     for ax, metric in zip(axes[0], metrics):
         for key, part in groups:
             stats = part.groupby(x)[metric].agg(["mean", "std"]).sort_index()
@@ -110,14 +108,15 @@ def report(sweep_dir: Path, metrics: Optional[Sequence[str]] = None, x: Optional
     if "status" in frame and (frame["status"] != "completed").any():
         bad = frame[frame["status"] != "completed"]
         print(f"{len(bad)} job(s) did not complete:\n{bad[['job', 'status']].to_string(index=False)}\n")
+    completed = frame[frame["status"] == "completed"] if "status" in frame else frame
     with pd.option_context("display.width", 200, "display.max_columns", 50):
-        print(aggregate(frame, metrics, settings).to_string())
+        print(aggregate(completed, metrics, settings).to_string())
     x = x or ("noise.ratio" if "noise.ratio" in settings else (settings[0] if settings else None))
     if x is not None:
         if x not in frame:
             raise SystemExit(f"noisy_runner.report: --x {x} is not a swept parameter; swept: {', '.join(settings)}")
         path = out / f"{'_'.join(metrics)}_vs_{x}.png"
-        plot(frame, metrics, x, [c for c in settings if c != x], path)
+        plot(completed, metrics, x, [c for c in settings if c != x], path)
         print(f"\nwrote {out / 'report.csv'} and {path}")
     return frame
 

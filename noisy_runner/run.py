@@ -323,7 +323,6 @@ def execute(s: RootConfig, config: dict[str, Any], out: Path, runtime, bundle, n
         trainer.should_stop = stop
         try:
             trainer.fit(on_epoch)
-            bar.close()
             summary |= after_training(s, out, trainer, bundle, record, runtime, transforms, logger)
         except Diverged as exc:
             status, error = "diverged", str(exc)

@@ -53,10 +53,9 @@ class History:
         with torch.no_grad():
             pred = pred.float()
             self.loss[epoch, rows] = per_sample_loss(pred, target, task)
-            if self.correct is not None:
+            if self.margin is not None:  # ``correct`` is filled once per epoch from the trainer's guesses
                 given = pred.gather(1, target[:, None]).squeeze(1)
                 other = pred.scatter(1, target[:, None], float("-inf")).amax(dim=1)
-                self.correct[epoch, rows] = pred.argmax(dim=1) == target
                 self.margin[epoch, rows] = given - other
 
     def state_dict(self) -> dict[str, Any]:
@@ -205,7 +204,10 @@ class Trainer:
             raise Diverged(f"training loss became {train_loss} in epoch {self.epoch + 1}")
         metrics = {"train_loss": train_loss, "seconds": seconds, "lr": self.optimizer.param_groups[0]["lr"]}
         if classification:
-            metrics["train_acc_noisy"] = float((sums.guesses == self.train.y).float().mean())
+            correct = sums.guesses == self.train.y  # at each sample's presentation this epoch
+            if self.history is not None:
+                self.history.correct[self.epoch] = correct
+            metrics["train_acc_noisy"] = float(correct.float().mean())
             metrics["train_acc_true"] = float((sums.guesses == self.train.y_true).float().mean())
         if self.scheduler is not None:
             self.scheduler.step()

@@ -10,17 +10,22 @@ from torch import Tensor
 MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution times this is its standard deviation
 
 
+def median_and_sigma(values: Tensor) -> tuple[Tensor, Tensor]:
+    """Per column (dim 0): the median, and the median absolute deviation scaled to a normal's sigma."""
+    median = values.median(dim=0, keepdim=True).values
+    sigma = (values - median).abs().median(dim=0, keepdim=True).values * MAD_TO_SIGMA
+    return median, sigma
+
+
 def mad_threshold(scores: Tensor, k: float) -> float:
     """median + k * (scaled) median absolute deviation: needs no known noise rate."""
-    median = scores.median()
-    mad = (scores - median).abs().median() * MAD_TO_SIGMA
-    return float(median + k * mad)
+    median, sigma = median_and_sigma(scores)
+    return float(median + k * sigma)
 
 
 def robust_outliers(residual: Tensor, k: float) -> Tensor:
     """|r - median| > k * sigma_MAD, per column of ``residual`` (one scale per output dimension)."""
-    median = residual.median(dim=0, keepdim=True).values
-    sigma = (residual - median).abs().median(dim=0, keepdim=True).values * MAD_TO_SIGMA
+    median, sigma = median_and_sigma(residual)
     return (residual - median).abs() > k * sigma
 
 
