@@ -153,11 +153,16 @@ class CsvConfig(RegressionFileConfig):
 
 @dataclass
 class ClassificationConfig(DatasetConfig):
-    """``classes`` keeps a subset (names or indices), relabelled 0..k-1 in the given order."""
+    """``classes`` keeps a subset (names or indices), relabelled 0..k-1 in the given order.
+
+    Pixels are scaled to [0, 1] (as ``ToTensor`` does); ``standardize`` then z-scores each channel
+    with the training split's statistics, which trains faster; false keeps the [0, 1] scale.
+    """
 
     root: Optional[str] = "data"
     classes: Optional[list[Any]] = None
     download: bool = False
+    standardize: bool = True
     task: ClassVar[str] = "classification"
     input_kind: ClassVar[str] = "image"
 

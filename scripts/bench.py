@@ -104,7 +104,8 @@ def bare_loop(root: str, epochs: int, seed: int) -> float:
 
 def runner(root: str, ratio: float, epochs: int, seed: int, extra: list[str]) -> tuple[float, float, float]:
     """samples/s (training steps only, from metrics.csv), clean test accuracy, mean epoch seconds."""
-    overrides = ["dataset=mnist", f"dataset.root={root}", "dataset.val_fraction=0", "model=mlp",
+    overrides = ["dataset=mnist", f"dataset.root={root}", "dataset.val_fraction=0", "dataset.standardize=false",
+                 "model=mlp",
                  "model.hidden_sizes=[128,128]", "loss=ce", "train.optimizer=sgd", "train.lr=0.01",
                  "train.momentum=0.9", "train.batch_size=64", f"train.epochs={epochs}", "train.progress=false",
                  "train.checkpoint_every=0", f"seed={seed}", "device=cpu", *extra]

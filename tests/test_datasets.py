@@ -81,6 +81,17 @@ def test_mnist_idx_files_with_class_subset(mnist_root):
     assert set(bundle.train.y.tolist()) == {0, 1} and len(bundle.train) == 40
 
 
+def test_mnist_pixels_scaled_like_to_tensor_and_standardized_only_when_asked(mnist_root):
+    from torchvision.datasets import MNIST
+
+    raw = MNIST(str(mnist_root), train=True).data[:, None].float() / 255.0
+    plain = DATASETS.build(MnistConfig(root=str(mnist_root), standardize=False), 0)
+    torch.testing.assert_close(plain.train.x, raw)  # exactly what ToTensor gives, same order
+    z = DATASETS.build(MnistConfig(root=str(mnist_root)), 0).train.x
+    assert abs(float(z.mean())) < 1e-5 and abs(float(z.std()) - 1) < 1e-3
+    torch.testing.assert_close(z, (raw - raw.mean()) / raw.std())
+
+
 def test_mnist_missing_root_names_the_expected_files(tmp_path):
     with pytest.raises(DataMissingError) as error:
         DATASETS.build(MnistConfig(root=str(tmp_path)), 0)

@@ -132,3 +132,19 @@ def test_pixel_noise_redraws_every_step_from_training_pixels_only():
     assert not torch.equal(first, second)  # re-drawn at every step
     assert float(first[first != 0].min()) >= 5.0  # drawn from the training pixel values
     assert torch.equal(test.x, test_before)
+
+
+@pytest.mark.parametrize("ratio", [0.05, 0.3, 0.9])
+def test_pixel_noise_keeps_other_pixels_exactly_and_draws_from_the_pixel_histogram(ratio):
+    # standardised-looking pixels: 70 % at -0.4, 20 % at 1.5, 10 % at 2.8 (negative values included)
+    levels = torch.tensor([-0.4, 1.5, 2.8])
+    train_x = levels[torch.multinomial(torch.tensor([0.7, 0.2, 0.1]), 50_000, replacement=True,
+                                       generator=torch.Generator().manual_seed(1))].view(-1, 1, 10, 5)
+    train = Split.from_tensors(train_x, torch.zeros(len(train_x), dtype=torch.long))
+    transform = NOISES.build(PixelNoiseConfig(ratio=ratio), 10).input_transform(train)
+    batch = torch.full((2001, 1, 7, 7), 9.0)  # an odd number of pixels, none of them a training value
+    out = transform(batch, torch.Generator().manual_seed(0))
+    replaced = out != 9.0
+    assert abs(float(replaced.float().mean()) - ratio) < 0.01
+    shares = torch.stack([(out[replaced] == v).float().mean() for v in levels])
+    torch.testing.assert_close(shares, torch.tensor([0.7, 0.2, 0.1]), atol=0.02, rtol=0)

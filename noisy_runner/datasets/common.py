@@ -68,7 +68,8 @@ def regression_bundle(x_train: Tensor, y_train: Tensor, x_test: Tensor, y_test: 
 
 def classification_bundle(x_train: Tensor, y_train: Tensor, x_test: Tensor, y_test: Tensor, cfg: Any,
                           class_names: Sequence[str]) -> DataBundle:
-    """Images as float (N, C, H, W) standardised per channel; labels relabelled to the kept classes."""
+    """Images as float (N, C, H, W) in [0, 1] (uint8 pixels scaled as ``ToTensor`` does), z-scored per
+    channel when ``cfg.standardize``; labels relabelled to the kept classes."""
     names = list(class_names)
     if cfg.classes is not None:
         wanted = [c if isinstance(c, int) else names.index(str(c)) for c in cfg.classes]
@@ -78,9 +79,11 @@ def classification_bundle(x_train: Tensor, y_train: Tensor, x_test: Tensor, y_te
         x_train, y_train = x_train[keep_train], lookup[y_train[keep_train]]
         x_test, y_test = x_test[keep_test], lookup[y_test[keep_test]]
         names = [names[i] for i in wanted]
-    train = Split.from_tensors(x_train.float(), y_train.long())
-    test = Split.from_tensors(x_test.float(), y_test.long())
-    standardise_inputs(train, test, per_channel=True)
+    scale = 255.0 if x_train.dtype == torch.uint8 else 1.0
+    train = Split.from_tensors(x_train.float() / scale, y_train.long())
+    test = Split.from_tensors(x_test.float() / scale, y_test.long())
+    if cfg.standardize:
+        standardise_inputs(train, test, per_channel=True)
     return DataBundle(train=train, test=test, task="classification", input_shape=tuple(train.x.shape[1:]),
                       num_outputs=len(names), class_names=tuple(names))
 
