@@ -26,6 +26,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from noisy_runner.config import ConfigError, MaskedMseConfig, RootConfig, register_configs
+from noisy_runner.help import help_text, wants_help
 from noisy_runner.outputs import (CHECKPOINT, CONFIG, METRICS, SUMMARY, MetricsFile, is_resumable, load_checkpoint,
                                   only_hydra_files, read_json, save_checkpoint, write_json, write_text)
 from noisy_runner.validate import to_settings
@@ -386,6 +387,9 @@ def main(cfg: DictConfig) -> str:
 
 def cli() -> None:
     """Console entry: composition errors (unknown option, bad type) exit 2 like validation errors."""
+    if wants_help(sys.argv[1:]):
+        print_help([arg for arg in sys.argv[1:] if not arg.startswith("-")])
+        return
     try:
         main()
     except SystemExit as exit_:
@@ -394,6 +398,16 @@ def cli() -> None:
         raise
     if SWEEP_FAILURES:
         sys.exit(1)
+
+
+def print_help(overrides: list[str]) -> None:
+    from hydra.errors import HydraException
+
+    try:
+        print(help_text(Path(config_dir()), overrides))
+    except HydraException as error:
+        print(f"noisy_runner: {error}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -109,3 +109,18 @@ def test_cifar_autoencoder_preset_holds_out_named_classes(tmp_path, cifar_root):
     assert summary["status"] == "completed"
     assert summary["detection_true"] == 24  # the 8 held-out classes of the 30 test images
     assert summary["train_size"] == 18  # cats and dogs: 20 of the 100 training images, 10 % to validation
+
+
+def test_help_lists_every_selectable_option_and_the_composed_config(tmp_path):
+    result = cli("loss=biv", "noise=gamma", "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    groups = dict(line.split(": ", 1) for line in result.stdout.splitlines()
+                  if ": " in line and line.split(": ", 1)[0] in REGISTRIES)
+    for group, registry in REGISTRIES.items():  # every registered option, nothing else
+        assert sorted(groups[group].split(", ")) == sorted(p.stem for p in (REPO / "conf" / group).glob("*.yaml"))
+        assert set(groups[group].split(", ")) == set(registry.names())
+    assert "schema/" not in result.stdout and "$" not in result.stdout
+    assert "name: biv" in result.stdout and "params: meanvar" in result.stdout  # overrides applied
+    assert list(tmp_path.iterdir()) == []  # help runs nothing and writes nothing
+    bad = cli("loss=bix", "--help")
+    assert bad.returncode == 2 and "loss/bix" in bad.stderr and "Traceback" not in bad.stderr
