@@ -470,7 +470,8 @@ class OffsetNoiseConfig(NoiseConfig):
 # --------------------------------------------------------------------------- detectors
 @dataclass
 class DetectorConfig(Validated):
-    """``threshold`` turns scores into flags: top ``fraction`` (quantile), median + k*MAD, or ``value``."""
+    """``threshold`` turns scores into flags: top ``fraction`` (quantile), median + k*MAD, ``value``
+    (fixed), or ``own``: the detector's own rule, for those that have one (``thresholds``)."""
 
     name: str = MISSING
     threshold: str = "mad"
@@ -480,9 +481,10 @@ class DetectorConfig(Validated):
     retrain: bool = False
     task: ClassVar[str] = "any"
     needs_history: ClassVar[bool] = False
+    thresholds: ClassVar[tuple[str, ...]] = ("quantile", "mad", "fixed")
 
     def validate(self, key: str) -> None:
-        check_choice(f"{key}.threshold", self.threshold, ("quantile", "mad", "fixed", "own"))
+        check_choice(f"{key}.threshold", self.threshold, self.thresholds)
         check_fraction(f"{key}.fraction", self.fraction)
         check_positive(f"{key}.k", self.k, strict=False)
         if self.threshold == "fixed":
@@ -538,11 +540,22 @@ class SmallLossDetectorConfig(DetectorConfig):
 @schema("detector", "aum")
 @dataclass
 class AumDetectorConfig(DetectorConfig):
+    """Area under the margin.  ``threshold=own`` (default) is the paper's rule: two extra trainings,
+    each with a disjoint 1/(K+1) of the samples moved to a fake class; a sample is flagged when its
+    AUM is below the ``percentile`` of the fake-class samples' AUM.  Other rules score the main
+    run's history (``threshold=fixed value=0``: flag a non-positive mean margin) at no extra cost."""
+
     name: str = "aum"
-    threshold: str = "fixed"
+    threshold: str = "own"
     value: Optional[float] = 0.0
+    percentile: float = 99.0
     task: ClassVar[str] = "classification"
     needs_history: ClassVar[bool] = True
+    thresholds: ClassVar[tuple[str, ...]] = ("own", "quantile", "mad", "fixed")
+
+    def validate(self, key: str) -> None:
+        super().validate(key)
+        require(0 < self.percentile <= 100, f"{key}.percentile", self.percentile, "A percentile in (0, 100].")
 
 
 @schema("detector", "confident")
@@ -552,6 +565,7 @@ class ConfidentDetectorConfig(DetectorConfig):
 
     name: str = "confident"
     threshold: str = "own"
+    thresholds: ClassVar[tuple[str, ...]] = ("own", "quantile", "mad", "fixed")
     folds: int = 3
     epochs: Optional[int] = None
     filter_by: str = "prune_by_noise_rate"
@@ -573,6 +587,7 @@ class AutoencoderDetectorConfig(DetectorConfig):
 
     name: str = "autoencoder"
     threshold: str = "own"
+    thresholds: ClassVar[tuple[str, ...]] = ("own",)  # the validation quantile: test scores stay unseen
     ood_classes: list[Any] = field(default_factory=list)
     quantile: float = 0.95
     latent: int = 32

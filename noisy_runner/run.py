@@ -201,10 +201,10 @@ def detect(s: RootConfig, ctx, run_dir: Path, logger) -> dict[str, Any]:
     if s.detector.retrain and detection.retrain_mask is not None:
         train = ctx.bundle.train
         if ctx.bundle.task == "classification":
-            model = ctx.train_fresh(train=train.subset(~detection.retrain_mask), seed_offset=100)
+            model = ctx.train_fresh(train=train.subset(~detection.retrain_mask), seed_offset=100).model
         else:
             model = ctx.train_fresh(train=train.with_(mask=detection.retrain_mask), loss=MaskedMseConfig(),
-                                    seed_offset=100)
+                                    seed_offset=100).model
         test = evaluate(model, ctx.bundle.test, ctx.bundle.task, ctx.runtime, s.train.eval_batch_size,
                         ctx.bundle.label_std)
         results |= {f"retrain_test_{k}": v for k, v in test.items()}
@@ -236,14 +236,18 @@ def fresh_trainer_factory(s: RootConfig, bundle, runtime, transforms):
     from noisy_runner.models import MODELS
     from noisy_runner.train import Trainer
 
-    def train_fresh(train=None, loss=None, epochs=None, seed_offset: int = 0):
+    def train_fresh(train=None, loss=None, epochs=None, seed_offset: int = 0, num_outputs: Optional[int] = None,
+                    record_history: bool = False) -> Trainer:
         torch.manual_seed(s.seed + 1000 * (seed_offset + 1))
         split = train if train is not None else bundle.train
-        model = runtime.prepare_model(MODELS.build(s.model, bundle.input_shape, bundle.num_outputs), bundle.is_image)
+        model = runtime.prepare_model(MODELS.build(s.model, bundle.input_shape, num_outputs or bundle.num_outputs),
+                                      bundle.is_image)
         schedule = replace(s.train, epochs=epochs or s.train.epochs, progress=False)
-        Trainer(model=model, loss_fn=LOSSES.build(loss or s.loss, split), train=split, cfg=schedule, runtime=runtime,
-                task=bundle.task, seed=s.seed + 1000 * (seed_offset + 1), transforms=transforms).fit()
-        return model
+        trainer = Trainer(model=model, loss_fn=LOSSES.build(loss or s.loss, split), train=split, cfg=schedule,
+                          runtime=runtime, task=bundle.task, seed=s.seed + 1000 * (seed_offset + 1),
+                          transforms=transforms, record_history=record_history)
+        trainer.fit()
+        return trainer
 
     return train_fresh
 

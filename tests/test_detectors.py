@@ -10,7 +10,7 @@ import torch
 
 from conftest import run
 from noisy_runner.detectors import Detection, score_detection
-from noisy_runner.detectors.history import forgetting_scores, misclassified_share
+from noisy_runner.detectors.history import forgetting_scores, misclassified_share, threshold_sample_passes
 from noisy_runner.detectors.rules import flag, robust_outliers
 
 DETECTION_KEYS = {"detection_precision", "detection_recall", "detection_f1", "detection_auroc", "detection_ap",
@@ -80,6 +80,25 @@ def test_classification_detectors_find_flipped_labels(tmp_path, mnist_root, dete
     assert summary["detection_true"] == summary["noise_count"]
     assert summary["detection_auroc"] > 0.8
     assert "retrain_test_acc" in summary
+
+
+def test_aum_threshold_samples_are_disjoint_and_one_class_share_each():
+    first, second = threshold_sample_passes(1100, 10, seed=0)
+    assert len(first) == len(second) == 100  # n / (K + 1)
+    assert not set(first.tolist()) & set(second.tolist())
+    again, _ = threshold_sample_passes(1100, 10, seed=0)
+    assert torch.equal(first, again)
+
+
+def test_aum_with_threshold_samples_finds_flipped_labels_without_a_noise_rate(tmp_path, mnist_root):
+    common = ["dataset=mnist", f"dataset.root={mnist_root}", "loss=ce", "noise=flip", "noise.ratio=0.2",
+              "detector=aum", "train.epochs=8"]
+    own = run(tmp_path, *common, name="own")
+    # both extra trainings ran (a threshold each) and the flags come from their fake-class percentile
+    assert {"aum_threshold_pass1", "aum_threshold_pass2"} <= set(own)
+    assert own["detection_recall"] >= 0.8 and own["detection_auroc"] > 0.8
+    fixed = run(tmp_path, *common, "detector.threshold=fixed", name="fixed")
+    assert "aum_threshold_pass1" not in fixed and fixed["detection_auroc"] > 0.8  # the main run's history only
 
 
 def test_autoencoder_screens_held_out_digits(tmp_path, mnist_root):

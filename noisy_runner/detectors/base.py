@@ -11,7 +11,7 @@ from noisy_runner.data import DataBundle, Split
 from noisy_runner.device import Runtime
 from noisy_runner.noise.base import NoiseRecord
 from noisy_runner.registry import Registry
-from noisy_runner.train import History
+from noisy_runner.train import History, Trainer
 
 DETECTORS: Registry = Registry("detector")
 
@@ -20,8 +20,10 @@ DETECTORS: Registry = Registry("detector")
 class DetectionContext:
     """The trained model, its training history, the data and the truth the runner recorded.
 
-    ``train_fresh(train=None, loss=None, epochs=None, seed_offset=0)`` trains a new model with
-    the run's settings (optionally another split, loss config or epoch count) and returns it.
+    ``train_fresh(train=None, loss=None, epochs=None, seed_offset=0, num_outputs=None,
+    record_history=False)`` trains a new model with the run's settings (optionally another split,
+    loss config, epoch count or number of outputs) and returns its ``Trainer`` (``.model``,
+    ``.history``).
     """
 
     model: nn.Module
@@ -30,7 +32,7 @@ class DetectionContext:
     record: NoiseRecord
     runtime: Runtime
     settings: Any
-    train_fresh: Callable[..., nn.Module]
+    train_fresh: Callable[..., Trainer]
 
 
 @dataclass

@@ -6,6 +6,7 @@ import torch
 
 from noisy_runner.config import ConfidentDetectorConfig
 from noisy_runner.detectors.base import DETECTORS, Detection, DetectionContext
+from noisy_runner.detectors.rules import flag
 from noisy_runner.train import predict
 
 
@@ -18,7 +19,7 @@ def out_of_fold_probabilities(cfg: ConfidentDetectorConfig, ctx: DetectionContex
     probs = torch.zeros(n, ctx.bundle.num_outputs, device=train.y.device)
     for fold in range(cfg.folds):
         held_out = fold_of == fold
-        model = ctx.train_fresh(train=train.subset(~held_out), epochs=cfg.epochs, seed_offset=fold + 1)
+        model = ctx.train_fresh(train=train.subset(~held_out), epochs=cfg.epochs, seed_offset=fold + 1).model
         logits = predict(model, train.x[held_out], ctx.runtime, ctx.settings.train.eval_batch_size)
         probs[held_out] = logits.softmax(dim=1)
     return probs
@@ -26,14 +27,18 @@ def out_of_fold_probabilities(cfg: ConfidentDetectorConfig, ctx: DetectionContex
 
 @DETECTORS.register("confident")
 def detect_confident(cfg: ConfidentDetectorConfig, ctx: DetectionContext) -> Detection:
-    """Flags from ``cleanlab.filter.find_label_issues``; score = 1 - p(given label) (self-confidence)."""
+    """Flags from ``cleanlab.filter.find_label_issues`` (``threshold=own``) or from a generic rule on
+    the score, 1 - p(given label) (self-confidence)."""
     from cleanlab.filter import find_label_issues
 
     train = ctx.bundle.train
     probs = out_of_fold_probabilities(cfg, ctx)
     labels = train.y.cpu().numpy()
-    issues = find_label_issues(labels=labels, pred_probs=probs.cpu().numpy(), filter_by=cfg.filter_by)
-    flags = torch.as_tensor(issues, device=train.y.device)
     scores = 1.0 - probs.gather(1, train.y[:, None]).squeeze(1)
+    if cfg.threshold == "own":
+        issues = find_label_issues(labels=labels, pred_probs=probs.cpu().numpy(), filter_by=cfg.filter_by)
+        flags = torch.as_tensor(issues, device=train.y.device)
+    else:
+        flags = flag(scores, cfg)
     return Detection(scores=scores, flags=flags, truth=ctx.record.per_sample(), item_index=train.index,
                      retrain_mask=flags)

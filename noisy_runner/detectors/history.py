@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from noisy_runner.config import DetectorConfig, ForgettingDetectorConfig
+from noisy_runner.config import AumDetectorConfig, DetectorConfig, ForgettingDetectorConfig
 from noisy_runner.detectors.base import DETECTORS, Detection, DetectionContext
 from noisy_runner.detectors.rules import flag
 
@@ -57,11 +57,52 @@ def detect_small_loss(cfg: DetectorConfig, ctx: DetectionContext) -> Detection:
     return history_detection(ctx.history.loss.mean(dim=0), cfg, ctx)
 
 
-@DETECTORS.register("aum")
-def detect_aum(cfg: DetectorConfig, ctx: DetectionContext) -> Detection:
-    """Area under the margin (Pleiss et al. 2020): mean of (given logit - largest other logit).
+def threshold_sample_passes(n: int, num_classes: int, seed: int) -> list[Tensor]:
+    """Two disjoint random sets of n / (K + 1) samples each, to be moved to a fake class."""
+    size = max(1, n // (num_classes + 1))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return [order[:size], order[size:2 * size]]
 
-    The score is the negated AUM, so a fixed threshold of 0 flags samples whose average margin
-    is not positive.  (The paper's threshold samples, a fake extra class, are not implemented.)
+
+def aum_with_threshold_samples(cfg: AumDetectorConfig, ctx: DetectionContext) -> tuple[Tensor, dict[str, float]]:
+    """Per sample: (fake-class percentile AUM) - (its AUM), averaged over the passes where it kept its label.
+
+    Pleiss et al. 2020: samples re-labelled to an extra class that no input belongs to behave
+    like mislabelled ones, so their AUM distribution calibrates the threshold without knowing
+    the noise rate.  Positive score = below the threshold = flagged.
     """
-    return history_detection(-ctx.history.margin.mean(dim=0), cfg, ctx)
+    train = ctx.bundle.train
+    n, num_classes = len(train), ctx.bundle.num_outputs
+    device = train.y.device
+    total, passes = torch.zeros(n, device=device), torch.zeros(n, device=device)
+    metrics = {}
+    for number, fake in enumerate(threshold_sample_passes(n, num_classes, ctx.settings.seed), start=1):
+        fake = fake.to(device)
+        labels = train.y.clone()
+        labels[fake] = num_classes
+        history = ctx.train_fresh(train=train.with_(y=labels), num_outputs=num_classes + 1, record_history=True,
+                                  seed_offset=200 + number).history
+        aum = history.margin.mean(dim=0)
+        threshold = torch.quantile(aum[fake].float(), cfg.percentile / 100.0)
+        kept = torch.ones(n, dtype=torch.bool, device=device)
+        kept[fake] = False
+        total += torch.where(kept, threshold - aum, 0.0)
+        passes += kept.float()
+        metrics[f"aum_threshold_pass{number}"] = float(threshold)
+    return total / passes.clamp_min(1.0), metrics
+
+
+@DETECTORS.register("aum")
+def detect_aum(cfg: AumDetectorConfig, ctx: DetectionContext) -> Detection:
+    """Area under the margin (Pleiss et al. 2020): mean over epochs of (given logit - largest other).
+
+    ``threshold=own``: the paper's threshold samples (two extra trainings); otherwise the score
+    is the negated AUM of the main run and ``threshold``/``value`` flag it (``fixed`` 0: flag a
+    non-positive average margin).
+    """
+    if cfg.threshold != "own":
+        return history_detection(-ctx.history.margin.mean(dim=0), cfg, ctx)
+    scores, metrics = aum_with_threshold_samples(cfg, ctx)
+    flags = scores > 0
+    return Detection(scores=scores, flags=flags, truth=ctx.record.per_sample(), item_index=ctx.bundle.train.index,
+                     retrain_mask=flags, metrics=metrics)

@@ -25,7 +25,7 @@ def detect_residual(cfg: ResidualDetectorConfig, ctx: DetectionContext) -> Detec
     train = ctx.bundle.train
     robust = {"cauchy": CauchyConfig(scale=cfg.scale), "mse": MseConfig()}.get(cfg.loss)
     reuse = robust is None or robust.name == ctx.settings.loss.name
-    model = ctx.model if reuse else ctx.train_fresh(loss=robust)
+    model = ctx.model if reuse else ctx.train_fresh(loss=robust).model
     residual = predict(model, train.x, ctx.runtime, ctx.settings.train.eval_batch_size) - train.y
     scores = residual.pow(2).flatten()
     flags = robust_outliers(residual, cfg.k).flatten() if cfg.threshold == "mad" else flag(scores, cfg)
