@@ -365,6 +365,16 @@ def report_config_error(error: ConfigError, run_dir: Optional[Path]) -> None:
     sys.exit(2)
 
 
+HEADLINE = ("test_acc", "test_ce", "test_mse", "test_mse_original", "detection_precision", "detection_recall",
+            "detection_f1", "detection_auroc", "retrain_test_acc", "retrain_test_mse")
+
+
+def headline(summary: dict[str, Any]) -> str:
+    """The numbers a researcher looks at first, for the one line printed at the end of a run."""
+    shown = [f"{key} {summary[key]:.4g}" for key in HEADLINE if isinstance(summary.get(key), (int, float))]
+    return ", ".join(shown) or "no metrics"
+
+
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="config")
 def main(cfg: DictConfig) -> str:
     """The Hydra task: one run in Hydra's run (or sweep job) directory."""
@@ -382,6 +392,7 @@ def main(cfg: DictConfig) -> str:
         summary = run_job(cfg, run_dir, wandb_group=group, job_name=name)
     except ConfigError as error:
         report_config_error(error, run_dir)
+    log.info("%s: %s -> %s", summary["status"], headline(summary), run_dir)
     if summary["status"] != "completed":
         print(f"noisy_runner: run {summary['status']}: {summary.get('error', '')} ({run_dir})", file=sys.stderr)
         if not multirun:  # in a sweep the other jobs go on; the sweep summary lists this one

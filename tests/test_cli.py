@@ -37,6 +37,8 @@ def test_main_job_biv_gamma_via_cli(tmp_path):
     assert set(rows[0]) >= {"epoch", "train_loss", "val_loss", "test_loss", "test_mse", "lr", "seconds"}
     assert float(rows[-1]["test_mse"]) == pytest.approx(summary["test_mse"])
     assert "name: biv" in (out / "config.yaml").read_text()
+    # one closing line tells the user the result and where it went
+    assert f"completed: test_mse {summary['test_mse']:.4g}" in result.stdout and str(out) in result.stdout
 
 
 def test_console_script_and_default_run_dirs_are_unique(tmp_path):
