@@ -101,6 +101,15 @@ def test_aum_with_threshold_samples_finds_flipped_labels_without_a_noise_rate(tm
     assert "aum_threshold_pass1" not in fixed and fixed["detection_auroc"] > 0.8  # the main run's history only
 
 
+def test_confident_with_a_generic_rule_flags_the_top_fraction_of_its_score(tmp_path, mnist_root):
+    summary = run(tmp_path, "dataset=mnist", f"dataset.root={mnist_root}", "loss=ce", "noise=flip", "noise.ratio=0.2",
+                  "detector=confident", "detector.folds=2", "detector.threshold=quantile", "detector.fraction=0.1",
+                  "train.epochs=8")
+    n = summary["train_size"]
+    assert abs(summary["detection_flagged"] - round(0.1 * n)) <= 1  # the rule, not cleanlab's own count
+    assert summary["detection_precision"] > 0.8  # the most suspect tenth is mostly flipped labels
+
+
 def test_autoencoder_screens_held_out_digits(tmp_path, mnist_root):
     summary = run(tmp_path, "dataset=mnist", f"dataset.root={mnist_root}", "loss=ce", "detector=autoencoder",
                   "detector.ood_classes=[5,6,7,8,9]", "detector.epochs=30", "train.epochs=2")
