@@ -550,8 +550,12 @@ class AumDetectorConfig(DetectorConfig):
     value: Optional[float] = 0.0
     percentile: float = 99.0
     task: ClassVar[str] = "classification"
-    needs_history: ClassVar[bool] = True
     thresholds: ClassVar[tuple[str, ...]] = ("own", "quantile", "mad", "fixed")
+
+    @property
+    def needs_history(self) -> bool:
+        """The threshold-sample rule records its own histories; only the others read the main run's."""
+        return self.threshold != "own"
 
     def validate(self, key: str) -> None:
         super().validate(key)

@@ -238,13 +238,14 @@ def fresh_trainer_factory(s: RootConfig, bundle, runtime, transforms):
 
     def train_fresh(train=None, loss=None, epochs=None, seed_offset: int = 0, num_outputs: Optional[int] = None,
                     record_history: bool = False) -> Trainer:
-        torch.manual_seed(s.seed + 1000 * (seed_offset + 1))
+        seed = s.seed + 1000 * (seed_offset + 1)
+        torch.manual_seed(seed)
         split = train if train is not None else bundle.train
         model = runtime.prepare_model(MODELS.build(s.model, bundle.input_shape, num_outputs or bundle.num_outputs),
                                       bundle.is_image)
         schedule = replace(s.train, epochs=epochs or s.train.epochs, progress=False)
         trainer = Trainer(model=model, loss_fn=LOSSES.build(loss or s.loss, split), train=split, cfg=schedule,
-                          runtime=runtime, task=bundle.task, seed=s.seed + 1000 * (seed_offset + 1),
+                          runtime=runtime, task=bundle.task, seed=seed,
                           transforms=transforms, record_history=record_history)
         trainer.fit()
         return trainer

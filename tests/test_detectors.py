@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from conftest import run
+from noisy_runner.config import AumDetectorConfig
 from noisy_runner.detectors import Detection, score_detection
 from noisy_runner.detectors.history import forgetting_scores, misclassified_share, threshold_sample_passes
 from noisy_runner.detectors.rules import flag, robust_outliers
@@ -88,6 +89,8 @@ def test_aum_threshold_samples_are_disjoint_and_one_class_share_each():
     assert not set(first.tolist()) & set(second.tolist())
     again, _ = threshold_sample_passes(1100, 10, seed=0)
     assert torch.equal(first, again)
+    # the paper's rule trains its own models: the main run need not record a history for it
+    assert not AumDetectorConfig().needs_history and AumDetectorConfig(threshold="fixed").needs_history
 
 
 def test_aum_with_threshold_samples_finds_flipped_labels_without_a_noise_rate(tmp_path, mnist_root):

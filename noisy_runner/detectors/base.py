@@ -52,6 +52,14 @@ class Detection:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
+def per_sample_detection(scores: Tensor, flags: Tensor, ctx: DetectionContext,
+                         metrics: Optional[dict[str, float]] = None) -> Detection:
+    """A detection over training samples, scored against the recorded label corruption; the
+    flagged samples are what a retrain drops."""
+    return Detection(scores=scores, flags=flags, truth=ctx.record.per_sample(), item_index=ctx.bundle.train.index,
+                     retrain_mask=flags, metrics=metrics or {})
+
+
 @DETECTORS.register("none")
 def no_detector(cfg: Any, ctx: DetectionContext) -> None:
     return None

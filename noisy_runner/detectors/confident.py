@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from noisy_runner.config import ConfidentDetectorConfig
-from noisy_runner.detectors.base import DETECTORS, Detection, DetectionContext
+from noisy_runner.detectors.base import DETECTORS, Detection, DetectionContext, per_sample_detection
 from noisy_runner.detectors.rules import flag
 from noisy_runner.train import predict
 
@@ -31,14 +31,13 @@ def detect_confident(cfg: ConfidentDetectorConfig, ctx: DetectionContext) -> Det
     the score, 1 - p(given label) (self-confidence)."""
     from cleanlab.filter import find_label_issues
 
-    train = ctx.bundle.train
+    labels = ctx.bundle.train.y
     probs = out_of_fold_probabilities(cfg, ctx)
-    labels = train.y.cpu().numpy()
-    scores = 1.0 - probs.gather(1, train.y[:, None]).squeeze(1)
+    scores = 1.0 - probs.gather(1, labels[:, None]).squeeze(1)
     if cfg.threshold == "own":
-        issues = find_label_issues(labels=labels, pred_probs=probs.cpu().numpy(), filter_by=cfg.filter_by)
-        flags = torch.as_tensor(issues, device=train.y.device)
+        issues = find_label_issues(labels=labels.cpu().numpy(), pred_probs=probs.cpu().numpy(),
+                                   filter_by=cfg.filter_by)
+        flags = torch.as_tensor(issues, device=labels.device)
     else:
         flags = flag(scores, cfg)
-    return Detection(scores=scores, flags=flags, truth=ctx.record.per_sample(), item_index=train.index,
-                     retrain_mask=flags)
+    return per_sample_detection(scores, flags, ctx)

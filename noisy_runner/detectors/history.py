@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from noisy_runner.config import AumDetectorConfig, DetectorConfig, ForgettingDetectorConfig
-from noisy_runner.detectors.base import DETECTORS, Detection, DetectionContext
+from noisy_runner.detectors.base import DETECTORS, Detection, DetectionContext, per_sample_detection
 from noisy_runner.detectors.rules import flag
 
 
@@ -38,10 +38,7 @@ def misclassified_share(correct: Tensor) -> Tensor:
 
 
 def history_detection(scores: Tensor, cfg: Any, ctx: DetectionContext) -> Detection:
-    train = ctx.bundle.train
-    flags = flag(scores, cfg)
-    return Detection(scores=scores, flags=flags, truth=ctx.record.per_sample(), item_index=train.index,
-                     retrain_mask=flags)
+    return per_sample_detection(scores, flag(scores, cfg), ctx)
 
 
 @DETECTORS.register("forgetting")
@@ -103,6 +100,4 @@ def detect_aum(cfg: AumDetectorConfig, ctx: DetectionContext) -> Detection:
     if cfg.threshold != "own":
         return history_detection(-ctx.history.margin.mean(dim=0), cfg, ctx)
     scores, metrics = aum_with_threshold_samples(cfg, ctx)
-    flags = scores > 0
-    return Detection(scores=scores, flags=flags, truth=ctx.record.per_sample(), item_index=ctx.bundle.train.index,
-                     retrain_mask=flags, metrics=metrics)
+    return per_sample_detection(scores, scores > 0, ctx, metrics)
